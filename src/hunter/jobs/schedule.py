@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-PRIORITIES = ("P1", "P2", "P3", "P4", "P5", "P6")
+from hunter.core.scoring import PRIORITIES
+
 INCOMPLETE = "incomplete"
 SCHEDULE_KEYS = (*PRIORITIES, INCOMPLETE)
 

@@ -36,6 +36,8 @@ from urllib.parse import unquote
 
 import idna
 
+from hunter.sandbox.tcp_service import TcpService
+
 if TYPE_CHECKING:
     import trustme
 
@@ -386,7 +388,7 @@ _CONFORMANCE = [
 ]
 
 
-class RdapEmulator:
+class RdapEmulator(TcpService):
     """RDAP over HTTP, or HTTPS with a local trustme CA (``tls=True`` or a ``ca``)."""
 
     def __init__(
@@ -401,17 +403,14 @@ class RdapEmulator:
         seed: int = 0,
         today: date | None = None,
     ) -> None:
+        super().__init__(host, port)
         day = _as_date(today or date.today())
         self.registry: Registry = registry or (lambda name: registration_for(name, seed, today=day))
-        self.host = host
         self.tls = tls or ca is not None
         self.tlds = tlds
         self.faults = FaultSwitch(seed)
         self.requests: list[EmulatorRequest] = []
         self._ca = ca
-        self._port = port
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
         self._tmpdir: Path | None = None
         self._ca_path: str | None = None
 
@@ -419,41 +418,21 @@ class RdapEmulator:
 
     async def start(self) -> str:
         """Start listening; returns the base URL (ends with ``/``)."""
-        context = self._server_context() if self.tls else None
-        self._server = await asyncio.start_server(self._handle, self.host, self._port, ssl=context)
-        self._port = self._server.sockets[0].getsockname()[1]
+        await self._listen(self._server_context() if self.tls else None)
         return self.base_url
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
-            await self._server.wait_closed()
-            self._server = None
+        await super().stop()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
             self._ca_path = None
 
-    async def __aenter__(self) -> RdapEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
     # -- addresses --
 
     @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.tls else 'http'}://{host}:{self._port}/"
+        return f"{'https' if self.tls else 'http'}://{self.host_for_url}:{self._port}/"
 
     @property
     def bootstrap_url(self) -> str:
@@ -496,31 +475,9 @@ class RdapEmulator:
 
     # -- HTTP --
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        try:
-            while await self._serve_one(reader, writer):
-                pass
-        except (
-            ConnectionError,
-            asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError,
-            ssl.SSLError,
-            ValueError,
-        ):
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await self._serve_one(reader, writer):
             pass
-        except asyncio.CancelledError:
-            # stop() cancels open connections; ending quietly keeps asyncio's stream callback
-            # from logging the cancellation as an unhandled error.
-            pass
-        finally:
-            if task is not None:
-                self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection should close."""

@@ -26,6 +26,7 @@ from hunter.sandbox.rdap_emulator import (
     RegistryRecord,
     registration_for,
 )
+from hunter.sandbox.tcp_service import TcpService
 
 __all__ = ["WhoisEmulator", "render_gtld", "render_nic_tr", "running_whois_emulator"]
 
@@ -33,7 +34,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _HIDDEN = "Hidden upon user request"
 
 
-class WhoisEmulator:
+class WhoisEmulator(TcpService):
     def __init__(
         self,
         registry: Registry | None = None,
@@ -43,86 +44,46 @@ class WhoisEmulator:
         seed: int = 0,
         today: date | None = None,
     ) -> None:
+        super().__init__(host, port)
         day = today.date() if isinstance(today, datetime) else (today or date.today())
         self.registry: Registry = registry or (lambda name: registration_for(name, seed, today=day))
-        self.host = host
         self.faults = FaultSwitch(seed)
         self.requests: list[EmulatorRequest] = []
-        self._port = port
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> str:
         """Start listening; returns ``host:port``."""
-        self._server = await asyncio.start_server(self._handle, self.host, self._port)
-        self._port = self._server.sockets[0].getsockname()[1]
+        await self._listen()
         return self.address
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await self._server.wait_closed()
-        self._server = None
-
-    async def __aenter__(self) -> WhoisEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def address(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self._port}"
+        return f"{self.host_for_url}:{self._port}"
 
     def whois_servers(self, suffixes: tuple[str, ...] = ("tr",)) -> dict[str, str]:
         """``RdapConfig.whois_servers`` that send these suffixes here."""
         return {suffix: self.address for suffix in suffixes}
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        try:
-            line = await asyncio.wait_for(reader.readline(), timeout=30)
-            query = _query_name(line.decode("utf-8", "replace"))
-            fault = self.faults.take(query)
-            if fault is not None and fault.kind == "drop":
-                self._log(query, "drop")
-                return
-            if fault is not None and fault.kind == "slow":
-                await asyncio.sleep(fault.delay)
-            if fault is not None and fault.kind == "rate_limit":
-                self._log(query, "rate_limit")
-                text = "Query rate limit exceeded. Please try again later.\r\n"
-            elif fault is not None and fault.kind in ("malformed", "error"):
-                self._log(query, "malformed")
-                text = "%% internal error\r\n\x00\x01garbage\r\n"
-            else:
-                record = self.registry(query) if query else None
-                self._log(query, "ok" if record else "no match")
-                text = _answer(query, record)
-            writer.write(text.encode("utf-8"))
-            await writer.drain()
-        except (ConnectionError, TimeoutError, ValueError):
-            pass
-        except asyncio.CancelledError:
-            pass  # stop() cancels open connections; see RdapEmulator._handle
-        finally:
-            if task is not None:
-                self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = await asyncio.wait_for(reader.readline(), timeout=30)
+        query = _query_name(line.decode("utf-8", "replace"))
+        fault = self.faults.take(query)
+        if fault is not None and fault.kind == "drop":
+            self._log(query, "drop")
+            return
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.kind == "rate_limit":
+            self._log(query, "rate_limit")
+            text = "Query rate limit exceeded. Please try again later.\r\n"
+        elif fault is not None and fault.kind in ("malformed", "error"):
+            self._log(query, "malformed")
+            text = "%% internal error\r\n\x00\x01garbage\r\n"
+        else:
+            record = self.registry(query) if query else None
+            self._log(query, "ok" if record else "no match")
+            text = _answer(query, record)
+        writer.write(text.encode("utf-8"))
+        await writer.drain()
 
     def _log(self, domain: str, outcome: str) -> None:
         self.requests.append(EmulatorRequest(time.monotonic(), domain, domain or None, outcome))

@@ -15,23 +15,10 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-PRIORITIES: Final = ("P1", "P2", "P3", "P4", "P5", "P6")
+from hunter.core.providers import PLATFORMS
+from hunter.core.scoring import PRIORITIES, SEGMENTS
+
 NO_PRIORITY: Final = "none"
-SEGMENTS: Final = ("Migration", "Existing", "Cold", "Skip")
-PLATFORMS: Final = (
-    "m365",
-    "google",
-    "zoho",
-    "yandex",
-    "amazon",
-    "icloud",
-    "other_cloud",
-    "hosting",
-    "self_hosted",
-    "none",
-    "unresolved",
-    "unknown",
-)
 SORTS: Final = ("priority", "score", "name", "domain", "platform", "scanned")
 # Whether a column sorts descending when first clicked: what a rep wants to see first.
 DEFAULT_DESC: Final = {
